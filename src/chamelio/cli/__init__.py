@@ -1,0 +1,1 @@
+"""The ``chamelio`` command line: one module per subcommand, registered in ``main``."""
