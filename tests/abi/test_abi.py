@@ -66,3 +66,12 @@ def test_helper_cost_scales_with_size_bound() -> None:
 def test_ones_complement_sum_wraps_end_around() -> None:
     assert ones_complement_sum(b"\xff\xff\xff\xff" * 2) == 0xFFFFFFFF
     assert ones_complement_sum(b"\x01\x00\x00\x00", seed=0xFFFFFFFF) == 1
+
+
+def test_docs_abi_md_is_current() -> None:
+    from pathlib import Path
+
+    from chamelio.abi.doc import render
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "abi.md").read_text()
+    assert render() in doc, "docs/abi.md is stale: run `python -m chamelio.abi.doc` and paste the output"

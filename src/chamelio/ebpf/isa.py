@@ -359,8 +359,10 @@ def _check_jmp(insn: Insn) -> str | None:
 def _check_mem(insn: Insn) -> str | None:
     cls, mode, size = insn.cls, insn.mode, insn.size
     if cls == BPF_LD:
-        if mode in (BPF_ABS, BPF_IND) and size != BPF_DW:
-            return None if mode == BPF_IND else _unused(insn, "src")  # legacy packet access
+        if mode == BPF_ABS and size != BPF_DW:  # legacy packet access, r6 is the skb
+            return _unused(insn, "dst", "src", "off")
+        if mode == BPF_IND and size != BPF_DW:
+            return _unused(insn, "dst", "off")
         return "invalid opcode (LD class supports only lddw and legacy packet loads)"
     if cls == BPF_LDX:
         if mode == BPF_MEM or (mode == BPF_MEMSX and size != BPF_DW):
