@@ -7,6 +7,7 @@ returns as is and :meth:`KernelMap.lookup_percpu` splits.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -122,7 +123,7 @@ class KernelMap:
         if err:
             what = (
                 f"{map_type_name(type_id)} map, key {key_size} B, value {value_size} B, "
-                f"{max_entries} entries, flags {flags:#x}"
+                f"max_entries {max_entries}, flags {flags:#x}"
             )
             hint = None
             if err == errno.EINVAL:
@@ -160,10 +161,8 @@ class KernelMap:
         self.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"fd={self._fd}"
@@ -204,7 +203,12 @@ class KernelMap:
         if err == errno.ENOENT:
             return None
         if err:
-            fail(Cmd.MAP_LOOKUP_ELEM, err, f"key {_hex(key)} of {self._label()}", eperm_unavailable=False)
+            fail(
+                Cmd.MAP_LOOKUP_ELEM,
+                err,
+                f"key {_hex(key)} of {self._label()}",
+                eperm_unavailable=False,
+            )
         return out.read()
 
     def lookup_percpu(self, key: bytes) -> list[bytes] | None:
@@ -242,7 +246,9 @@ class KernelMap:
         if not self.percpu:
             raise KernelError(f"{self._label()} is not a per-CPU map")
         if len(values) != self.ncpus:
-            raise KernelError(f"{self._label()} needs {self.ncpus} values (one per CPU), got {len(values)}")
+            raise KernelError(
+                f"{self._label()} needs {self.ncpus} values (one per CPU), got {len(values)}"
+            )
         parts = []
         for value in values:
             if len(value) != self.value_size:
@@ -258,7 +264,11 @@ class KernelMap:
         text = f"{cmd.kernel_name} failed ({what})"
         is_array = self.map_type in ARRAY_MAP_TYPES
         if err == errno.EEXIST:
-            detail = "array entries always exist, so BPF_NOEXIST always fails" if is_array else "the key already exists and BPF_NOEXIST was given"
+            detail = (
+                "array entries always exist, so BPF_NOEXIST always fails"
+                if is_array
+                else "the key already exists and BPF_NOEXIST was given"
+            )
             raise MapKeyError(f"{text}: EEXIST: {detail}", command=cmd.kernel_name, errno=err)
         if err == errno.ENOENT and (flags & ~BPF_F_LOCK) == BPF_EXIST:
             raise MapKeyError(

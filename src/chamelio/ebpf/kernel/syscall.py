@@ -7,6 +7,7 @@ meaning; :func:`fail` turns the rest into a :class:`KernelError`.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -70,7 +71,7 @@ class Attr:
 
     def name(self, offset: int, name: str) -> None:
         data = name.encode("ascii")
-        self.raw[offset : offset + len(data)] = data
+        struct.pack_into(f"{len(data)}s", self.raw, offset, data)
 
     def get_u32(self, offset: int) -> int:
         value: int = struct.unpack_from("<I", self.raw, offset)[0]
@@ -159,7 +160,5 @@ def fail(
 
 def close_fd(fd: int) -> None:
     """Close a descriptor the kernel gave us, ignoring one already gone."""
-    try:
+    with contextlib.suppress(OSError):
         os.close(fd)
-    except OSError:
-        pass
