@@ -1,17 +1,105 @@
-"""`chamelio disasm`: placeholder until its issue lands (prints a clear error)."""
+"""`chamelio disasm`: print eBPF instructions in the assembler's syntax.
+
+Input is recognised by content: an ELF object (via ``chamelio.ebpf.elf``: its sections,
+maps, programs and relocations, then each program), raw instruction bytes (a multiple of
+8), or assembly text (assembled, then printed back in canonical form). The instruction
+lines re-assemble with ``chamelio asm`` to the identical bytes; headers are ``#`` comments.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
+from pathlib import Path
 from typing import Any
 
+from chamelio.ebpf import isa
+from chamelio.ebpf.asm import assemble
+from chamelio.ebpf.disasm import disassemble
 from chamelio.errors import ChamelioError
+
+FORMATS = ("auto", "elf", "raw", "asm")
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("disasm", help="(not yet implemented)")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "disasm",
+        help="disassemble raw eBPF bytes, an ELF object or assembly text",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", type=Path, help="file to disassemble")
+    p.add_argument("--format", choices=FORMATS, default="auto", help="input kind (default: auto)")
+    p.add_argument("--labels", action="store_true", help="use labels for jump targets")
+    p.add_argument(
+        "--pc", action="store_true", help="prefix each line with its slot (not re-assemblable)"
+    )
+    p.add_argument("--program", help="ELF only: print only this program (name or section)")
     p.set_defaults(func=run)
 
 
+def detect_format(data: bytes) -> str:
+    if data[:4] == b"\x7fELF":
+        return "elf"
+    if b"\0" in data or not data:
+        return "raw"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "raw"
+    return "asm"
+
+
+def _print_program(insns: list[isa.Insn], labels: bool, pc: bool) -> None:
+    lines = disassemble(insns, labels=labels and not pc)
+    if not pc:
+        for line in lines:
+            print(line)
+        return
+    slot = 0
+    for line in lines:
+        print(f"{slot:5d}: {line}")
+        slot += 2 if insns[slot].is_lddw and not line.startswith(".raw") else 1
+
+
+def _print_elf(path: Path, args: argparse.Namespace) -> None:
+    try:
+        elf = importlib.import_module("chamelio.ebpf.elf")
+        load_object = elf.load_object
+    except (ImportError, AttributeError) as exc:
+        raise ChamelioError(f"ELF objects are not supported yet ({exc})") from None
+    obj = load_object(path)
+    describe = getattr(obj, "describe", None)
+    if callable(describe):
+        for line in describe():
+            print(f"# {line}")
+    programs = list(getattr(obj, "programs", []))
+    if args.program:
+        programs = [p for p in programs if args.program in (p.name, p.section)]
+        if not programs:
+            raise ChamelioError(f"no program {args.program!r} in {path}")
+    for prog in programs:
+        print(f"\n# program {prog.name} (section {prog.section}, {len(prog.insns)} slots)")
+        _print_program(list(prog.insns), args.labels, args.pc)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise ChamelioError("'chamelio disasm' is not implemented yet")
+    path: Path = args.input
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ChamelioError(f"cannot read {path}: {exc}") from None
+    kind = detect_format(data) if args.format == "auto" else args.format
+    if kind == "elf":
+        _print_elf(path, args)
+    elif kind == "raw":
+        _print_program(isa.decode(data), args.labels, args.pc)
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ChamelioError(f"{path} is not UTF-8 text: {exc}") from None
+        _print_program(assemble(text, source=str(path)), args.labels, args.pc)
+    sys.stdout.flush()
+    return 0
