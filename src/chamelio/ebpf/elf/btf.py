@@ -8,6 +8,7 @@ raises :class:`ElfError` naming the section instead of crashing or looping.
 from __future__ import annotations
 
 import struct
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from chamelio.ebpf.elf.objfile import ElfError
@@ -208,13 +209,40 @@ class ExtCore:
     kind: int
 
 
+@dataclass(frozen=True, slots=True)
+class ExtFunc:
+    insn_off: int
+    type_id: int
+
+
 @dataclass(slots=True)
 class BtfExt:
-    """``.BTF.ext`` records grouped by the ELF section they describe."""
+    """``.BTF.ext`` records grouped by the ELF section they describe, sorted by offset."""
 
-    funcs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # (insn_off, type id)
+    funcs: dict[str, list[ExtFunc]] = field(default_factory=dict)
     lines: dict[str, list[ExtLine]] = field(default_factory=dict)
     core: dict[str, list[ExtCore]] = field(default_factory=dict)
+    _offsets: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    def _finish(self) -> None:
+        for kind, table in (("func", self.funcs), ("line", self.lines), ("core", self.core)):
+            for sec, records in table.items():
+                records.sort(key=lambda r: r.insn_off)
+                self._offsets[(kind, sec)] = [r.insn_off for r in records]
+
+    def _range(self, kind: str, sec: str, start: int, end: int) -> range:
+        offs = self._offsets.get((kind, sec), [])
+        return range(bisect_left(offs, start), bisect_left(offs, end))
+
+    def funcs_in(self, sec: str, start: int, end: int) -> list[ExtFunc]:
+        """Records of section ``sec`` whose byte offset is in [start, end)."""
+        return [self.funcs[sec][i] for i in self._range("func", sec, start, end)]
+
+    def lines_in(self, sec: str, start: int, end: int) -> list[ExtLine]:
+        return [self.lines[sec][i] for i in self._range("line", sec, start, end)]
+
+    def core_in(self, sec: str, start: int, end: int) -> list[ExtCore]:
+        return [self.core[sec][i] for i in self._range("core", sec, start, end)]
 
 
 def parse_btf_ext(data: bytes, btf: Btf, section: str = ".BTF.ext") -> BtfExt:
@@ -235,7 +263,7 @@ def parse_btf_ext(data: bytes, btf: Btf, section: str = ".BTF.ext") -> BtfExt:
     ext = BtfExt()
     for sec, off, rec in _info_blocks(body, fi_off, fi_len, 8, section, "func_info"):
         ext.funcs.setdefault(btf.string(sec), []).extend(
-            (a, b) for a, b in (_PAIR.unpack_from(body, o) for o in _offsets(off, rec))
+            ExtFunc(*_PAIR.unpack_from(body, o)) for o in _offsets(off, rec)
         )
     for sec, off, rec in _info_blocks(body, li_off, li_len, 16, section, "line_info"):
         out = ext.lines.setdefault(btf.string(sec), [])
@@ -248,6 +276,7 @@ def parse_btf_ext(data: bytes, btf: Btf, section: str = ".BTF.ext") -> BtfExt:
         for o in _offsets(off, rec):
             insn_off, type_id, access_off, kind = struct.unpack_from("<IIII", body, o)
             cout.append(ExtCore(insn_off, type_id, btf.string(access_off), kind))
+    ext._finish()
     return ext
 
 

@@ -126,6 +126,16 @@ class Program:
     def __len__(self) -> int:
         return len(self.insns)
 
+    def line_at(self, pc: int) -> LineInfo | None:
+        """The source line of ``pc``: the nearest line-info record at or before it, within
+        the same function (for messages that point at source lines)."""
+        if not self.line_info:
+            return None
+        starts = [0] + [start for start, _ in self.subprograms]
+        func_start = max(s for s in starts if s <= pc) if pc >= 0 else 0
+        best = max((k for k in self.line_info if func_start <= k <= pc), default=None)
+        return None if best is None else self.line_info[best]
+
 
 @dataclass(slots=True)
 class ObjectFile:
