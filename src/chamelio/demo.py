@@ -90,7 +90,7 @@ def find_entry(module: types.ModuleType, name: str | None) -> Callable[..., int]
         fn = getattr(module, name, None)
         if not callable(fn):
             raise ChamelioError(f"{module.__file__} has no function {name!r}")
-        return fn  # type: ignore[no-any-return]
+        return fn
     candidates = [
         obj for obj in vars(module).values()
         if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__

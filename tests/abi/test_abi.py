@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import itertools
 
 import pytest
 
@@ -21,7 +22,7 @@ def test_every_hook_allows_only_known_helpers() -> None:
 def test_fields_do_not_overlap_and_are_aligned() -> None:
     for layout in abi.LAYOUTS.values():
         spans = sorted((f.offset, f.end, f.name) for f in layout.fields)
-        for (_, end, name), (start, _, nxt) in zip(spans, spans[1:], strict=False):
+        for (_, end, name), (start, _, nxt) in itertools.pairwise(spans):
             assert end <= start, f"{layout.name}: {name} overlaps {nxt}"
         for f in layout.fields:
             assert f.offset % f.size == 0, f"{layout.name}.{f.name} misaligned"
