@@ -7,7 +7,6 @@ returns as is and :meth:`KernelMap.lookup_percpu` splits.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import os
@@ -161,8 +160,11 @@ class KernelMap:
         self.close()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
+        # No contextlib here: at interpreter shutdown module globals may already be None.
+        try:  # noqa: SIM105
             self.close()
+        except Exception:
+            pass
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"fd={self._fd}"

@@ -6,7 +6,6 @@ it on :attr:`LoadedProgram.log`, a refusal raises :class:`VerifierRejected` carr
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import struct
 from types import TracebackType
@@ -97,8 +96,11 @@ class LoadedProgram:
         self.close()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
+        # No contextlib here: at interpreter shutdown module globals may already be None.
+        try:  # noqa: SIM105
             self.close()
+        except Exception:
+            pass
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"fd={self._fd}"
