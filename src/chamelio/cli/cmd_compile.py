@@ -1,17 +1,98 @@
-"""`chamelio compile`: placeholder until its issue lands (prints a clear error)."""
+"""`chamelio compile`: compile a handler written in chamelio.lang.
+
+``chamelio compile FILE.py [--entry NAME] [--hook HOOK] [-o OUT.o] [--emit obj|llvm|asm]
+[--cpu v1..v4] [--target bpf|native] [--debug]``. The file is imported as a module; the entry
+defaults to its only function whose first parameter is a context type.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import sys
+import types
+from pathlib import Path
 from typing import Any
 
 from chamelio.errors import ChamelioError
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("compile", help="(not yet implemented)")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "compile", help="compile a chamelio.lang handler to an eBPF object (or LLVM IR, asm)",
+        description="Compile a handler written in chamelio.lang. The file is imported as a "
+        "module; the handler is its only function whose first parameter is a context type "
+        "(XdpCtx, SkbCtx, RxCtx, TxCtx), or the one named with --entry.")
+    p.add_argument("file", help="the Python file holding the handler")
+    p.add_argument("--entry", help="the handler function's name")
+    p.add_argument("--hook", help="the hook (xdp, socket, rx, tx); default: from the context type")
+    p.add_argument("-o", "--output", help="output file (default: FILE.o for objects, stdout "
+                   "for llvm/asm)")
+    p.add_argument("--emit", choices=("obj", "llvm", "asm"), default="obj",
+                   help="what to produce (default: obj)")
+    p.add_argument("--cpu", choices=("v1", "v2", "v3", "v4"), default="v3",
+                   help="BPF instruction set version (default: v3)")
+    p.add_argument("--target", choices=("bpf", "native"), default="bpf",
+                   help="code for the kernel's eBPF (default) or this host (llvm/asm only)")
+    p.add_argument("--debug", action="store_true", help="dump every compiler pass to stderr")
     p.set_defaults(func=run)
 
 
+def import_file(path: str) -> types.ModuleType:
+    """Import ``path`` as a fresh module (its directory is importable while it loads)."""
+    file = Path(path)
+    if not file.is_file():
+        raise ChamelioError(f"{path}: no such file")
+    name = f"chamelio_user_{file.stem}_{abs(hash(str(file.resolve()))) % 10**8}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ChamelioError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    directory = str(file.resolve().parent)
+    sys.path.insert(0, directory)
+    try:
+        spec.loader.exec_module(module)
+    except ChamelioError:
+        raise
+    except SyntaxError as exc:
+        raise ChamelioError(f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}") from None
+    except Exception as exc:
+        raise ChamelioError(f"{path}: importing it failed: {type(exc).__name__}: {exc}",
+                            "the module-level code of a handler file must run as plain Python"
+                            ) from None
+    finally:
+        if sys.path and sys.path[0] == directory:
+            sys.path.pop(0)
+    return module
+
+
 def run(args: argparse.Namespace) -> int:
-    raise ChamelioError("'chamelio compile' is not implemented yet")
+    from chamelio.lang.compiler import compile_bpf, emit_asm, emit_llvm
+
+    if args.target == "native" and args.emit == "obj":
+        raise ChamelioError("--target native produces --emit llvm or asm only",
+                            "native handlers are loaded in-process with compile_native()")
+    module = import_file(args.file)
+    debug = True if args.debug else None
+    if args.emit == "obj":
+        data: bytes = compile_bpf(module, entry=args.entry, hook=args.hook, cpu=args.cpu,
+                                  debug=debug)
+        out = Path(args.output or Path(args.file).with_suffix(".o").name)
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise ChamelioError(f"cannot write {out}: {exc.strerror}") from None
+        print(f"wrote {out} ({len(data)} bytes)", file=sys.stderr)
+        return 0
+    emit = emit_llvm if args.emit == "llvm" else emit_asm
+    text: str = emit(module, target=args.target, entry=args.entry, hook=args.hook,
+                     cpu=args.cpu, debug=debug)
+    if args.output:
+        try:
+            Path(args.output).write_text(text)
+        except OSError as exc:
+            raise ChamelioError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+    return 0
