@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
@@ -38,15 +39,24 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _is_file(file: Path) -> bool:
+    try:
+        return file.is_file()
+    except OSError as exc:
+        raise ChamelioError(f"{file}: {exc.strerror or exc}") from None
+
+
 def import_file(path: str) -> types.ModuleType:
     """Import ``path`` as a fresh module (its directory is importable while it loads)."""
     file = Path(path)
-    if not file.is_file():
-        raise ChamelioError(f"{path}: no such file")
+    if not _is_file(file):
+        what = "is not a regular file" if file.exists() else "no such file"
+        raise ChamelioError(f"{path}: {what}")
     name = f"chamelio_user_{file.stem}_{abs(hash(str(file.resolve()))) % 10**8}"
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:
-        raise ChamelioError(f"{path}: cannot be imported as a Python module")
+        raise ChamelioError(f"{path}: cannot be imported as a Python module",
+                            "handler files end in .py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     directory = str(file.resolve().parent)
@@ -57,6 +67,12 @@ def import_file(path: str) -> types.ModuleType:
         raise
     except SyntaxError as exc:
         raise ChamelioError(f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}") from None
+    except SystemExit as exc:
+        raise ChamelioError(f"{path}: importing it called sys.exit({exc.code!r})",
+                            "the module-level code of a handler file must not exit") from None
+    except MemoryError:
+        raise ChamelioError(f"{path}: importing it ran out of memory",
+                            "a module-level map or array may be far too large") from None
     except Exception as exc:
         raise ChamelioError(f"{path}: importing it failed: {type(exc).__name__}: {exc}",
                             "the module-level code of a handler file must run as plain Python"
@@ -67,32 +83,58 @@ def import_file(path: str) -> types.ModuleType:
     return module
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a failure leaves an existing file as it was (a
+    temporary file renamed over it); devices and pipes are written directly."""
+    try:
+        if path.exists() and not path.is_file():
+            with open(path, "wb") as fh:
+                fh.write(data)
+            return
+        tmp = path.with_name(f".{path.name}.chamelio-tmp")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    except OSError as exc:
+        raise ChamelioError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from chamelio.lang.compiler import compile_bpf, emit_asm, emit_llvm
 
     if args.target == "native" and args.emit == "obj":
         raise ChamelioError("--target native produces --emit llvm or asm only",
                             "native handlers are loaded in-process with compile_native()")
+    source = Path(args.file)
+    out = Path(args.output) if args.output else (
+        Path(source.with_suffix(".o").name) if args.emit == "obj" else None)
+    if out is not None and (_same_file(out, source) or out.resolve() == source.resolve()):
+        raise ChamelioError(f"the output {out} is the input file",
+                            "choose another name with -o")
     module = import_file(args.file)
     debug = True if args.debug else None
     if args.emit == "obj":
+        assert out is not None
         data: bytes = compile_bpf(module, entry=args.entry, hook=args.hook, cpu=args.cpu,
                                   debug=debug)
-        out = Path(args.output or Path(args.file).with_suffix(".o").name)
-        try:
-            out.write_bytes(data)
-        except OSError as exc:
-            raise ChamelioError(f"cannot write {out}: {exc.strerror}") from None
+        write_output(out, data)
         print(f"wrote {out} ({len(data)} bytes)", file=sys.stderr)
         return 0
     emit = emit_llvm if args.emit == "llvm" else emit_asm
     text: str = emit(module, target=args.target, entry=args.entry, hook=args.hook,
                      cpu=args.cpu, debug=debug)
-    if args.output:
-        try:
-            Path(args.output).write_text(text)
-        except OSError as exc:
-            raise ChamelioError(f"cannot write {args.output}: {exc.strerror}") from None
+    if out is not None:
+        write_output(out, text.encode())
     else:
         sys.stdout.write(text)
     return 0

@@ -10,6 +10,7 @@ from chamelio.lang import (
     Array,
     ArrayMap,
     HashMap,
+    Packet,
     Ptr,
     SkbCtx,
     XdpAction,
@@ -173,3 +174,39 @@ def random_and_time(ctx: XdpCtx) -> u32:
 def ptr_param(p: Ptr[Stats], n: u64) -> u64:
     p.packets += n
     return p.packets
+
+
+def byte_at(pkt: Packet, off: u32) -> u32:
+    if not pkt.has_at(off, 2):
+        return 0
+    return u32(pkt.u8(off)) + u32(pkt.be16(off))
+
+
+def eth_type(pkt: Packet) -> u16:
+    if not pkt.has(14):
+        return 0
+    return pkt.be16(12)
+
+
+def packet_callees(ctx: XdpCtx) -> u32:
+    """Lang functions taking the packet view check bounds themselves."""
+    pkt = ctx.packet()
+    t = eth_type(pkt)
+    off = u32(t & 0x1F)
+    return (byte_at(pkt, off) + u32(t)) % 5
+
+
+@struct
+class Words:
+    a: u32
+    b: u32
+
+
+def checksum_diff(ctx: XdpCtx) -> u32:
+    pkt = ctx.packet()
+    if not pkt.has(34):
+        return XdpAction.ABORTED
+    w = Words(a=1, b=2)
+    pkt.store_le32(0, u32(h.csum_diff(pkt.ptr(14), 20, w, 8, 0)))
+    pkt.store_le32(4, u32(h.csum_diff(w, 8, pkt.ptr(14), 20, 0xFFFF)))
+    return XdpAction.PASS

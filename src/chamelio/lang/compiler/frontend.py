@@ -171,10 +171,13 @@ def parse_function(fn: Callable[..., Any]) -> FunctionSource:
     try:
         lines, start = inspect.getsourcelines(fn)
         file = inspect.getsourcefile(fn) or fn.__code__.co_filename
-    except (OSError, TypeError) as exc:
+    except (OSError, TypeError, SyntaxError, UnicodeDecodeError) as exc:
+        code = getattr(fn, "__code__", None)
         raise LangCompileError(f"cannot read the source of {name}: {exc}",
-                               hint="define lang functions in a file or pass the source text"
-                               ) from None
+                               file=getattr(code, "co_filename", None),
+                               line=getattr(code, "co_firstlineno", None),
+                               hint="define lang functions in a UTF-8 file or pass the source "
+                               "text") from None
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     first = lines[0] if lines else ""

@@ -8,6 +8,7 @@ lives in an ``alloca`` of the entry block, which the optimiser promotes to regis
 from __future__ import annotations
 
 import ast
+import linecache
 import os
 import re
 from typing import Any
@@ -18,6 +19,7 @@ from chamelio.lang import types as lt
 from chamelio.lang.bpf.debuginfo import DebugInfo, DIType
 from chamelio.lang.bpf.libbpf import add_license, set_program_section
 from chamelio.lang.compiler import lower_types as T
+from chamelio.lang.compiler.check_expr import BINOPS
 from chamelio.lang.compiler.lower_mem import MemLowerer
 from chamelio.lang.compiler.targets import Target
 from chamelio.lang.compiler.typed import Program, TypedFunction
@@ -35,9 +37,10 @@ class ModuleLowerer:
         self.license = license
         if target.is_bpf:
             file = entry.src.loc.file
+            text = "".join(linecache.getlines(file)) or None  # line text in .BTF.ext
             self.di = DebugInfo(self.module, os.path.basename(file),
                                 os.path.dirname(os.path.abspath(file)) if os.path.exists(file)
-                                else ".")
+                                else ".", source=text)
         self.maps: dict[int, ir.GlobalVariable] = {}
         self.functions: list[ir.Function] = []
         self.helper_decls: dict[str, ir.Function] = {}
@@ -269,8 +272,6 @@ class FunctionLowerer(MemLowerer):
         self.store_value(addr, t, self.value(value), value)
 
     def aug_assign(self, s: ast.AugAssign) -> None:
-        from chamelio.lang.compiler.check_expr import BINOPS
-
         op = BINOPS[type(s.op)]
         if isinstance(s.target, ast.Name):
             t = self.tf.locals[s.target.id]

@@ -220,14 +220,27 @@ class MemLowerer(ExprLowerer):
         """Native code reaches kernel contexts through a pointer prefix (see targets)."""
         return not self.target.is_bpf and ctx.hook.kernel_prog_type is not None
 
+    def ctx_base(self, ctx: ir.Value) -> ir.Value:
+        """On bpf, the context behind ``llvm.preserve.static.offset``: LLVM then keeps every
+        field access a load at ``ctx + constant`` (the only form the verifier accepts)
+        instead of moving the address arithmetic away from the load."""
+        if not self.target.is_bpf:
+            return ctx
+        name = "llvm.preserve.static.offset"
+        fn = self.fn.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.fn.module, ir.FunctionType(T.PTR, [T.PTR]), name)
+        return self.b.call(fn, [ctx])
+
     def ctx_field_address(self, e: ast.Attribute) -> tuple[ir.Value, lt.LangType]:
         info = self.tf.info[e]
         assert isinstance(info, CtxField)
         ctx_t = self.ctx_type(e.value)
         off = info.field.offset + (NATIVE_CTX_PREFIX if self.prefixed(ctx_t) else 0)
-        return self.offset(self.value(e.value), off), info.type
+        return self.offset(self.ctx_base(self.value(e.value)), off), info.type
 
     def ctx_pointer(self, ctx: ir.Value, ctx_t: lt.CtxType, kind: ValueKind) -> ir.Value:
+        ctx = self.ctx_base(ctx)
         fld = next(f for f in ctx_t.layout.fields if f.kind == kind)
         if self.prefixed(ctx_t):
             return self.b.load(self.offset(ctx, _PREFIX_SLOT[kind]), typ=T.PTR, align=8)
@@ -253,7 +266,7 @@ class MemLowerer(ExprLowerer):
         if info.provider:
             return p
         size_f = ctx_t.layout.field("flow_state_size")
-        size = self.b.load(self.offset(ctx, size_f.offset), typ=T.I32, align=4)
+        size = self.b.load(self.offset(self.ctx_base(ctx), size_f.offset), typ=T.I32, align=4)
         small = self.b.icmp_unsigned("<", size, ir.Constant(T.I32, info.target.size))
         return self.b.select(small, ir.Constant(T.PTR, None), p)
 
