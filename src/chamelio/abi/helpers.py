@@ -116,7 +116,15 @@ def _csum_diff(env: HelperEnv, a: tuple[int, int, int, int, int]) -> int:
     removed = env.read(from_ptr, from_size) if from_size else b""
     added = env.read(to_ptr, to_size) if to_size else b""
     inverted = bytes(b ^ 0xFF for b in removed)
-    return ones_complement_sum(inverted + added, seed)
+    return fold16(ones_complement_sum(inverted + added, seed))
+
+
+def fold16(value: int) -> int:
+    """Fold a 32-bit one's-complement sum to 16 bits (end-around carry), as Linux 6.12 and
+    later do for ``bpf_csum_diff``'s result on every architecture."""
+    while value > 0xFFFF:
+        value = (value & 0xFFFF) + (value >> 16)
+    return value
 
 
 def _rx_deliver(env: HelperEnv, a: tuple[int, int, int, int, int]) -> int:
@@ -166,7 +174,7 @@ _TABLE: tuple[Helper, ...] = (
     Helper(28, "csum_diff", (A.PTR_TO_MEM, A.CONST_SIZE_OR_ZERO, A.PTR_TO_MEM, A.CONST_SIZE_OR_ZERO,
                              A.ANYTHING), RetKind.INTEGER, 20, "chamelio_helper_csum_diff", _csum_diff,
            cost_per_byte=1, size_arg=1, max_size=512,
-           doc="one's-complement checksum difference (sizes multiples of 4, at most 512)"),
+           doc="one's-complement checksum difference, folded to 16 bits (sizes multiples of 4, at most 512)"),
     Helper(1001, "rx_deliver", (A.PTR_TO_CTX, A.PTR_TO_MEM, A.CONST_SIZE_OR_ZERO), RetKind.INTEGER,
            30, "chamelio_helper_rx_deliver", _rx_deliver, cost_per_byte=1, size_arg=2, max_size=9000,
            doc="append bytes to the flow's receive buffer; returns bytes accepted"),

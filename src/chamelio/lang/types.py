@@ -366,11 +366,20 @@ def _name(o: Operand) -> str:
     return f"int literal {o}" if isinstance(o, int) else o.name
 
 
+def _show_literal(value: int) -> str:
+    """A literal for an error message; huge ones are abbreviated (str() of an int with
+    thousands of digits raises ValueError)."""
+    if value.bit_length() > 128:
+        return f"{'-' if value < 0 else ''}<an integer of {value.bit_length()} bits>"
+    return str(value)
+
+
 def literal_error(value: int, ty: LangType) -> LangTypeError:
+    shown = _show_literal(value)
     if isinstance(ty, IntType):
         return LangTypeError(
-            f"literal {value} does not fit in {ty.name} ({ty.min}..{ty.max})",
-            f"write {ty.name}({value}) to wrap it on purpose, or use a wider type")
+            f"literal {shown} does not fit in {ty.name} ({ty.min}..{ty.max})",
+            f"write {ty.name}({shown}) to wrap it on purpose, or use a wider type")
     return LangTypeError(f"an int literal cannot be used as {ty.name}")
 
 

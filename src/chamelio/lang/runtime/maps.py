@@ -25,6 +25,9 @@ from chamelio.lang import types as lt
 from chamelio.lang.runtime.ints import i64
 from chamelio.lang.runtime.structs import Ptr, encode, load
 
+# The kernel caps a map's preallocated memory too; 2**24 entries is far above any handler's need.
+MAX_ENTRIES_LIMIT = 1 << 24
+
 
 class _Map:
     __lang_type__: lt.MapType
@@ -37,6 +40,10 @@ class _Map:
                                        "use an integer type, a @struct or an Array[T, N]")
         if not isinstance(max_entries, int) or isinstance(max_entries, bool) or max_entries <= 0:
             raise lt.LangTypeError(f"max_entries must be a positive integer, got {max_entries!r}")
+        if max_entries > MAX_ENTRIES_LIMIT:
+            raise lt.LangTypeError(
+                f"max_entries {max_entries} is above the limit of {MAX_ENTRIES_LIMIT}",
+                "maps are preallocated in plain Python and in the kernel: use a smaller map")
         self.__lang_type__ = lt.MapType(kind, kt, vt, int(max_entries))
 
     # -- shape -----------------------------------------------------------------------------
