@@ -11,7 +11,8 @@ Usage: ``python -m chamelio.demo [EXAMPLE.py] [--entry NAME]``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import os
+import stat
 import struct
 import sys
 import types
@@ -72,15 +73,19 @@ def demo_packets() -> list[tuple[str, bytes]]:
 # ---- the three executions -----------------------------------------------------------------
 
 def load_module(path: Path) -> types.ModuleType:
-    if not path.is_file():
-        raise ChamelioError(f"no such example: {path}", hint="run the demo from the project's root")
-    spec = importlib.util.spec_from_file_location(f"chamelio_demo_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise ChamelioError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """Import the example; a missing, unreadable or broken file is a ChamelioError."""
+    from chamelio.cli.cmd_compile import import_file
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ChamelioError(f"no such example: {path}",
+                            hint="run the demo from the project's root") from None
+    except OSError as exc:
+        raise ChamelioError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise ChamelioError(f"{path} is not a regular file", hint="give a chamelio.lang .py file")
+    return import_file(os.fspath(path))
 
 
 def find_entry(module: types.ModuleType, name: str | None) -> Callable[..., int]:
@@ -140,9 +145,12 @@ def run(example: Path, entry: str | None) -> int:
 
     packets = demo_packets()
     py = []
-    for _, data in packets:
-        ctx = XdpCtx.from_packet(data)
-        py.append(int(handler(ctx)))
+    for desc, data in packets:
+        try:
+            py.append(int(handler(XdpCtx.from_packet(data))))
+        except Exception as exc:
+            raise ChamelioError(f"{handler.__name__} raised {type(exc).__name__}: {exc} on the "
+                                f"packet {desc!r}, run as plain Python") from None
     interp = Interpreter(prog.insns, obj.maps, hook="xdp")
     it = [interp.run_packet(data).r0 for _, data in packets]
 
@@ -196,7 +204,16 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.example, args.entry)
     except ChamelioError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last resort: a bug, reported without a traceback
+        if os.environ.get("CHAMELIO_TRACEBACK") == "1":
+            raise
+        print(f"demo: internal error: {type(exc).__name__}: {exc} (this is a bug; please report "
+              "it)\n  hint: set CHAMELIO_TRACEBACK=1 for the traceback", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

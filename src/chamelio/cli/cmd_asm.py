@@ -19,6 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chamelio.cli.files import (
+    decode_text,
+    encode_name,
+    path_argument,
+    read_input,
+    read_stdin,
+    refuse_input_as_output,
+    write_output,
+)
 from chamelio.ebpf import isa
 from chamelio.ebpf.asm import assemble
 from chamelio.errors import ChamelioError
@@ -176,6 +185,14 @@ def _symbol_from(path: Path) -> str:
     return name if not name[0].isdigit() else f"_{name}"
 
 
+def _default_output(source: Path, raw: bool) -> Path:
+    try:
+        return source.with_suffix(".bin" if raw else ".o")
+    except ValueError:  # "..", "/": no name to put a suffix on
+        raise ChamelioError(f"no output name can be made from {source}",
+                            hint="give one with -o") from None
+
+
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "asm",
@@ -183,8 +200,9 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", type=Path, help="assembly file ('-' for stdin)")
-    p.add_argument("-o", "--output", type=Path, help="output file (default: INPUT.o / .bin)")
+    p.add_argument("input", type=path_argument, help="assembly file ('-' for stdin)")
+    p.add_argument("-o", "--output", type=path_argument,
+                   help="output file (default: INPUT.o / .bin)")
     p.add_argument("--raw", action="store_true", help="write raw instruction bytes, not ELF")
     p.add_argument("--section", default=DEFAULT_SECTION, help="program section (default: xdp)")
     p.add_argument("--license", default=DEFAULT_LICENSE, help="license string (default: GPL)")
@@ -195,29 +213,29 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     stdin = str(args.input) == "-"
     source = "<stdin>" if stdin else str(args.input)
-    try:
-        text = sys.stdin.read() if stdin else args.input.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChamelioError(f"cannot read {source}: {exc}") from None
-    insns = assemble(text, source=source)
+    for option, value in (("--section", args.section), ("--license", args.license),
+                          ("--symbol", args.symbol)):  # fmt: skip
+        if value is not None:
+            encode_name(value, option)
+    if not args.section:
+        raise ChamelioError("--section: the section name is empty")
+    if args.section in (".strtab", ".symtab", "license") or args.section.startswith(".rel"):
+        raise ChamelioError(f"--section {args.section!r} is a name the object needs for itself")
+    if stdin and args.output is None:
+        raise ChamelioError("reading stdin needs -o OUTPUT")
+    data = read_stdin() if stdin else read_input(args.input)
+    output: Path = args.output or _default_output(args.input, args.raw)
+    if not stdin:
+        refuse_input_as_output(output, args.input)
+    insns = assemble(decode_text(data, source), source=source)
     if not insns:
         raise ChamelioError(f"{source}: no instructions to assemble")
     code = isa.encode(insns)
-    output: Path | None = args.output
-    if output is None:
-        if stdin:
-            raise ChamelioError("reading stdin needs -o OUTPUT")
-        output = args.input.with_suffix(".bin" if args.raw else ".o")
     if args.raw:
-        data = code
+        out = code
     else:
-        if not args.section or "\0" in args.section:
-            raise ChamelioError(f"invalid section name {args.section!r}")
         symbol = args.symbol or ("prog" if stdin else _symbol_from(args.input))
-        data = write_elf_object(insns, section=args.section, symbol=symbol, license=args.license)
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise ChamelioError(f"cannot write {output}: {exc}") from None
+        out = write_elf_object(insns, section=args.section, symbol=symbol, license=args.license)
+    write_output(output, out)
     print(f"{output}: {len(insns)} slots ({len(code)} bytes)", file=sys.stderr)
     return 0

@@ -1,25 +1,26 @@
 """`chamelio disasm`: print eBPF instructions in the assembler's syntax.
 
-Input is recognised by content: an ELF object (via ``chamelio.ebpf.elf``: its sections,
-maps, programs and relocations, then each program), raw instruction bytes (a multiple of
-8), or assembly text (assembled, then printed back in canonical form). The instruction
+Input is recognised by content: an ELF object (via ``chamelio.ebpf.elf``: its sections, maps,
+programs and relocations, then each program), raw instruction bytes (a multiple of 8), or
+assembly text (assembled, then printed back in canonical form). The instruction
 lines re-assemble with ``chamelio asm`` to the identical bytes; headers are ``#`` comments.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
+from chamelio.cli.files import decode_text, path_argument, read_input
 from chamelio.ebpf import isa
 from chamelio.ebpf.asm import assemble
 from chamelio.ebpf.disasm import disassemble
 from chamelio.errors import ChamelioError
 
 FORMATS = ("auto", "elf", "raw", "asm")
+ASM_SUFFIXES = (".s", ".asm")
 
 
 def register(sub: Any) -> None:
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", type=Path, help="file to disassemble")
+    p.add_argument("input", type=path_argument, help="file to disassemble")
     p.add_argument("--format", choices=FORMATS, default="auto", help="input kind (default: auto)")
     p.add_argument("--labels", action="store_true", help="use labels for jump targets")
     p.add_argument(
@@ -63,19 +64,14 @@ def _print_program(insns: list[isa.Insn], labels: bool, pc: bool) -> None:
         slot += 2 if insns[slot].is_lddw and not line.startswith(".raw") else 1
 
 
-def _print_elf(path: Path, args: argparse.Namespace) -> None:
-    try:
-        elf = importlib.import_module("chamelio.ebpf.elf")
-        load_object = elf.load_object
-    except (ImportError, AttributeError) as exc:
-        raise ChamelioError(f"ELF objects are not supported yet ({exc})") from None
-    obj = load_object(path)
-    describe = getattr(obj, "describe", None)
-    if callable(describe):
-        for line in describe():
-            print(f"# {line}")
-    programs = list(getattr(obj, "programs", []))
-    if args.program:
+def _print_elf(data: bytes, path: Path, args: argparse.Namespace) -> None:
+    from chamelio.ebpf.elf import load_object
+
+    obj = load_object(data, name=str(path))
+    for line in obj.describe():
+        print(f"# {line}")
+    programs = list(obj.programs)
+    if args.program is not None:
         programs = [p for p in programs if args.program in (p.name, p.section)]
         if not programs:
             raise ChamelioError(f"no program {args.program!r} in {path}")
@@ -86,20 +82,23 @@ def _print_elf(path: Path, args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path: Path = args.input
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ChamelioError(f"cannot read {path}: {exc}") from None
+    data = read_input(path)
+    if not data:
+        raise ChamelioError(f"{path}: the file is empty")
     kind = detect_format(data) if args.format == "auto" else args.format
+    text_like = kind == "raw" and b"\0" not in data and path.suffix.lower() in ASM_SUFFIXES
+    if args.format == "auto" and text_like:  # say "not UTF-8", not "not a multiple of 8"
+        kind = "asm"
+    if args.program is not None and kind != "elf":
+        raise ChamelioError(f"--program applies to ELF objects only, and {path} is read as {kind}")
     if kind == "elf":
-        _print_elf(path, args)
+        _print_elf(data, path, args)
     elif kind == "raw":
         _print_program(isa.decode(data), args.labels, args.pc)
     else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ChamelioError(f"{path} is not UTF-8 text: {exc}") from None
-        _print_program(assemble(text, source=str(path)), args.labels, args.pc)
+        insns = assemble(decode_text(data, str(path)), source=str(path))
+        if not insns:
+            raise ChamelioError(f"{path}: no instructions")
+        _print_program(insns, args.labels, args.pc)
     sys.stdout.flush()
     return 0

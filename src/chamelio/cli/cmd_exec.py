@@ -18,8 +18,9 @@ accept the program as an XDP program). The kernel reports r0 as a 32-bit value a
 instruction count, and hands a socket filter's packet back with its Ethernet header zeroed.
 
 Exit status: 0 when the program ran to its exit, 1 when it trapped (a bad memory access,
-an unknown helper, a jump out of the program, the instruction limit ...), 2 on bad input.
-With --json exactly one JSON object is printed:
+an unknown helper, a jump out of the program, the instruction limit ...), 2 on bad input
+(70 on an internal error, a bug). With --json exactly one JSON object is printed, bad
+arguments included:
   {"result": <r0, unsigned 64-bit>, "packet": <hex after the run, or null>, "insns": <count, or null>}
 or {"error": "..."} when the run fails.
 """
@@ -36,6 +37,7 @@ from typing import Any
 from chamelio.abi import HOOKS, Hook, hook_for_section
 from chamelio.abi import hook as find_hook
 from chamelio.abi.hooks import ALIASES
+from chamelio.cli.files import decode_text, path_argument, read_input
 from chamelio.ebpf import isa
 from chamelio.ebpf.interp import DEFAULT_INSN_LIMIT, Interpreter
 from chamelio.ebpf.isa import Insn
@@ -72,7 +74,7 @@ def register(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", type=Path, metavar="FILE",
+    p.add_argument("file", type=path_argument, metavar="FILE",
                    help="ELF object, assembly (.s/.asm), conformance test (.data) or raw bytes")  # fmt: skip
     p.add_argument("--section", metavar="S", help="ELF: the program to run (section or function name)")
     way = p.add_mutually_exclusive_group()
@@ -84,7 +86,7 @@ def register(sub: Any) -> None:
     p.add_argument("--insn-limit", type=int, default=DEFAULT_INSN_LIMIT, metavar="N",
                    help=f"interp: trap after N instructions (default {DEFAULT_INSN_LIMIT})")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, json_errors=True)  # main: usage errors as {"error": ...} too
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,19 +156,16 @@ def parse_hex(text: str, what: str) -> bytes:
 
 # ---------------------------------------------------------------------- input files
 def _load(path: Path, section: str | None) -> _Loaded:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ChamelioError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_input(path)
     if data[:4] == b"\x7fELF":
-        return _load_elf(path, section)
+        return _load_elf(data, path, section)
     if section is not None:
         raise ChamelioError("--section applies to ELF objects only")
     suffix = path.suffix.lower()
     if suffix == ".data":
-        from chamelio.ebpf.conformance import parse_file
+        from chamelio.ebpf.conformance import parse_text
 
-        test = parse_file(path)
+        test = parse_text(decode_text(data, str(path)), path)
         if not test.insns:
             reason = f": {test.skip_reason}" if test.skip_reason else ""
             raise ChamelioError(f"{path}: no program to run{reason}")
@@ -174,7 +173,7 @@ def _load(path: Path, section: str | None) -> _Loaded:
     if suffix in ASM_SUFFIXES or (b"\0" not in data and _is_text(data)):
         from chamelio.ebpf.asm import assemble
 
-        insns = assemble(data.decode("utf-8"), source=str(path))
+        insns = assemble(decode_text(data, str(path)), source=str(path))
         if not insns:
             raise ChamelioError(f"{path}: no instructions")
         return _Loaded(insns, [])
@@ -194,10 +193,10 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
-def _load_elf(path: Path, section: str | None) -> _Loaded:
+def _load_elf(data: bytes, path: Path, section: str | None) -> _Loaded:
     from chamelio.ebpf.elf import load_object
 
-    obj = load_object(path)
+    obj = load_object(data, name=str(path))
     if not obj.programs:
         raise ChamelioError(f"{path}: the object holds no program")
     if section is not None:
