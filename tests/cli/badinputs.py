@@ -173,7 +173,7 @@ def elf_corruptions(
                     data, section, index, value
                 )
     rng = random.Random(seed)
-    for n in range(24):
+    for n in range(16):
         flipped = bytearray(data)
         for _ in range(rng.randint(1, 6)):
             flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)

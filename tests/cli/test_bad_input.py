@@ -1,7 +1,8 @@
-"""Bad input never produces a traceback: every `chamelio` command (and the demo) on a corpus
-of bad inputs exits with its documented code (2 for bad input, 1 for an `exec` trap) and
-prints one clear ``chamelio CMD: error: ...`` message, and loses nothing: the working
-directory (sources, an existing output file) is left exactly as it was.
+"""Bad input never produces a traceback: every `chamelio` command (asm, disasm, exec, compile,
+verify, abi) and `python -m chamelio.demo`, on a corpus of bad inputs, exits with its
+documented code (2 for bad input, 1 for an `exec` trap) and prints one clear
+``chamelio CMD: error: ...`` message, and loses nothing: the working directory (sources, an
+existing output file) is left exactly as it was.
 
 The corpus (``badinputs.make_corpus``) runs in-process for speed; the cases marked ``sub``
 run again as real processes. Conformance negatives, damaged ELF objects and fuzzing are in
@@ -37,7 +38,6 @@ class Case:
     sub: bool = False  # run as a real process too
     kernel: bool = False
     demo: bool = False  # python -m chamelio.demo, not chamelio
-    bug: str = ""  # known failure: xfail(strict) with this reproducer
 
     @property
     def progs(self) -> tuple[str, ...]:
@@ -247,10 +247,7 @@ DEMO = [
 
 
 def _marks(case: Case) -> list[pytest.MarkDecorator]:
-    marks = [pytest.mark.kernel] if case.kernel else []
-    if case.bug:
-        marks.append(pytest.mark.xfail(strict=True, reason=case.bug))
-    return marks
+    return [pytest.mark.kernel] if case.kernel else []
 
 
 GROUPS = {"asm": ASM, "disasm": DISASM, "exec": EXEC, "compile": COMPILE, "verify": VERIFY,
@@ -279,7 +276,7 @@ def check(run: Run, case: Case) -> None:
     else:
         heads = [line for line in run.err.splitlines() if ERROR_HEAD.match(line)]
         assert len(heads) == 1, f"expected one error line\n{context}"
-        prog, _, message = heads[0].partition(": error: ")
+        prog = heads[0].partition(": error: ")[0]
         assert prog in case.progs, context
         message = run.err[run.err.index(heads[0]) + len(prog) + len(": error: ") :]
     assert message.strip(), f"empty error message\n{context}"

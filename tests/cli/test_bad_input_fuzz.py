@@ -77,7 +77,7 @@ def test_negative_conformance_file(path: Path, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- damaged ELF
-@pytest.mark.parametrize("seed", bi.ELF_SEEDS)
+@pytest.mark.parametrize("seed", bi.ELF_SEEDS[:3])  # hypothesis mutates all of them
 def test_damaged_elf_objects(seed: str, tmp_path: Path) -> None:
     data = (bi.SAMPLES / seed).read_bytes()
     path = tmp_path / "damaged.o"
@@ -108,7 +108,7 @@ ASM_TOKENS = st.sampled_from([
 ASM_TEXT = st.lists(
     st.lists(ASM_TOKENS, min_size=1, max_size=6).map(" ".join), min_size=1, max_size=12
 ).map(lambda lines: "\n".join(lines) + "\n")
-FUZZ = settings(max_examples=120, deadline=None,
+FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 
 
