@@ -13,7 +13,6 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 
 from chamelio.ebpf.kernel.constants import (
     ARRAY_MAP_TYPES,
@@ -26,7 +25,8 @@ from chamelio.ebpf.kernel.constants import (
     map_type_of,
 )
 from chamelio.ebpf.kernel.errors import KernelError, MapFullError, MapKeyError
-from chamelio.ebpf.kernel.syscall import Attr, Buffer, bpf, close_fd, fail
+from chamelio.ebpf.kernel.fdobject import FdObject
+from chamelio.ebpf.kernel.syscall import Attr, Buffer, bpf, fail
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.]*")
 _POSSIBLE_CPUS = Path("/sys/devices/system/cpu/possible")
@@ -60,7 +60,7 @@ def _hex(data: bytes) -> str:
     return data.hex() if data else "(empty)"
 
 
-class KernelMap:
+class KernelMap(FdObject):
     """A map living in the kernel, owned through its file descriptor.
 
     Create one with :meth:`create`; close it with :meth:`close` or a ``with`` block (the
@@ -132,39 +132,10 @@ class KernelMap:
 
     # -- life cycle -------------------------------------------------------------------
 
-    @property
-    def fd(self) -> int:
-        if self._fd < 0:
-            raise KernelError(f"{self._label()} is closed")
-        return self._fd
 
-    @property
-    def closed(self) -> bool:
-        return self._fd < 0
 
-    def close(self) -> None:
-        """Release the descriptor (the kernel frees the map once no program uses it)."""
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            close_fd(fd)
 
-    def __enter__(self) -> KernelMap:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # No contextlib here: at interpreter shutdown module globals may already be None.
-        try:  # noqa: SIM105
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"fd={self._fd}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import struct
-from types import TracebackType
 from typing import NoReturn
 
 from chamelio.ebpf.kernel.constants import (
@@ -19,13 +18,13 @@ from chamelio.ebpf.kernel.constants import (
     prog_type_of,
 )
 from chamelio.ebpf.kernel.errors import KernelError, KernelUnavailable, VerifierRejected, errno_text
+from chamelio.ebpf.kernel.fdobject import FdObject
 from chamelio.ebpf.kernel.maps import check_object_name
 from chamelio.ebpf.kernel.syscall import (
     UNAVAILABLE_ERRNOS,
     Attr,
     Buffer,
     bpf,
-    close_fd,
     unavailable_hint,
 )
 from chamelio.ebpf.kernel.testrun import TestRunResult, run_program
@@ -39,7 +38,7 @@ _LOG_TAIL_LINES = 30
 _LDDW = 0x18  # BPF_LD | BPF_IMM | BPF_DW
 
 
-class LoadedProgram:
+class LoadedProgram(FdObject):
     """A program the verifier accepted, owned through its file descriptor."""
 
     def __init__(self, fd: int, prog_type: int, name: str, log: str, insn_count: int) -> None:
@@ -49,15 +48,7 @@ class LoadedProgram:
         self.log = log
         self.insn_count = insn_count
 
-    @property
-    def fd(self) -> int:
-        if self._fd < 0:
-            raise KernelError(f"{self._label()} is closed")
-        return self._fd
 
-    @property
-    def closed(self) -> bool:
-        return self._fd < 0
 
     @property
     def prog_type_name(self) -> str:
@@ -79,28 +70,8 @@ class LoadedProgram:
         """
         return run_program(self.fd, self.prog_type, data, repeat, ctx_in, data_out_size, flags)
 
-    def close(self) -> None:
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            close_fd(fd)
 
-    def __enter__(self) -> LoadedProgram:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # No contextlib here: at interpreter shutdown module globals may already be None.
-        try:  # noqa: SIM105
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"fd={self._fd}"
