@@ -1,0 +1,16 @@
+# profile: chamelio/rx
+# expect: reject packet|size|bounds|range
+# why: 16 bytes delivered from a range of 8 checked bytes
+
+mov %r6, %r1
+ldxdw %r2, [%r1+0]       # r2 = data
+ldxdw %r3, [%r1+8]       # r3 = data_end
+mov %r4, %r2
+add %r4, 8
+jgt %r4, %r3, out
+mov %r1, %r6
+mov %r3, 16
+call 1001
+out:
+mov %r0, 1
+exit

@@ -1,0 +1,7 @@
+# profile: socket_filter
+# expect: accept
+# cost: 12
+# why: ktime_get_ns is allowed in socket filters
+
+call 5
+exit

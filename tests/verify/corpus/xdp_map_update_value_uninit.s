@@ -1,0 +1,15 @@
+# profile: xdp
+# expect: reject uninit|not initialized|uninitialized|not init|read before it is written|stack|value
+# map: hash key=8 value=8 entries=4
+# why: the value argument points to uninitialised stack
+
+stdw [%r10-8], 1
+lddw %r1, map_fd(0)
+mov %r2, %r10
+add %r2, -8
+mov %r3, %r10
+add %r3, -16
+mov %r4, 0
+call 2
+mov %r0, 2
+exit

@@ -1,0 +1,15 @@
+# profile: xdp
+# expect: reject map value|map_value|bounds|range|outside
+# map: array key=4 value=8 entries=4
+# why: the byte before the value
+
+stw [%r10-4], 0
+lddw %r1, map_fd(0)
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, out
+stb [%r0-1], 0
+out:
+mov %r0, 2
+exit

@@ -1,0 +1,15 @@
+# profile: xdp
+# expect: reject null|holds a number
+# map: hash key=4 value=8 entries=4
+# why: the read sits on the branch where r0 == 0
+
+stw [%r10-4], 0
+lddw %r1, map_fd(0)
+mov %r2, %r10
+add %r2, -4
+call 1
+jne %r0, 0, out
+ldxdw %r1, [%r0+0]
+out:
+mov %r0, 2
+exit

@@ -1,0 +1,16 @@
+# profile: xdp
+# expect: reject packet|end
+# why: data_end + 1 used as the bound lets the read reach one byte past the packet
+
+ldxw %r2, [%r1+0]        # r2 = data
+ldxw %r3, [%r1+4]        # r3 = data_end
+add %r3, 1
+mov %r4, %r2
+add %r4, 14
+jgt %r4, %r3, out
+ldxb %r0, [%r2+13]
+and %r0, 1
+exit
+out:
+mov %r0, 2
+exit

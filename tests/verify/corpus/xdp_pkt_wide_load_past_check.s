@@ -1,0 +1,15 @@
+# profile: xdp
+# expect: reject packet
+# why: an 8-byte load at offset 8 after a 14-byte check reaches byte 15
+
+ldxw %r2, [%r1+0]        # r2 = data
+ldxw %r3, [%r1+4]        # r3 = data_end
+mov %r4, %r2
+add %r4, 14
+jgt %r4, %r3, out
+ldxdw %r0, [%r2+8]
+and %r0, 1
+exit
+out:
+mov %r0, 2
+exit
