@@ -37,7 +37,7 @@ RUNS = 5  # random packets per accepted program
 MIN_ACCEPTED_GENERATED = 0.5  # the generator's programs are kernel-valid: most must pass
 # Mutants and random programs are verified with a small budget and complexity limit: a mutant
 # that turned a loop endless would otherwise be explored up to the profile's default budget
-# (xdp: 100,000), which takes minutes. A budget only makes the verifier reject more.
+# (xdp: 100,000), seconds per program. A budget only makes the verifier reject more.
 FUZZ_BUDGET = 5000
 FUZZ_MAX_STATES = 100_000
 

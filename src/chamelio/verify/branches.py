@@ -55,9 +55,11 @@ def _null_check(state: State, pid: int, null: bool) -> None:
 
 
 def _feasible_end(p: Pointer, rel: str) -> bool:
-    """Whether ``p REL data_end`` may hold, given what the range proves."""
-    le = p.fixed <= p.range  # p <= end is known
-    lt = p.fixed + 1 <= p.range  # p < end is known
+    """Whether ``p REL data_end`` may hold, given what the range proves (``data`` itself is
+    never past the end; a variable base only once a range was learned for it)."""
+    known = p.id == 0 or p.range > 0
+    le = known and p.fixed <= p.range  # p <= end is known
+    lt = known and p.fixed + 1 <= p.range  # p < end is known
     if rel == GT:
         return not le
     if rel in (GE, EQ):

@@ -34,13 +34,26 @@ from chamelio.verify.values import (
 EXIT = -1
 BRANCH = -2
 MAX_CALL_FRAMES = 8
+S64_MIN = -(1 << 63)
+S64_MAX = (1 << 63) - 1
 _ATOMIC_BASE = {isa.BPF_ADD: isa.BPF_ADD, isa.BPF_OR: isa.BPF_OR, isa.BPF_AND: isa.BPF_AND,
                 isa.BPF_XOR: isa.BPF_XOR}  # fmt: skip
 
 
 def _srange(lo: int, hi: int) -> Scalar:
-    """Every value of the signed range ``[lo, hi]``."""
-    return Scalar.signed_range(lo, max(lo, hi))
+    """Every value of the signed range ``[lo, hi]`` (clamped to 64 bits)."""
+    lo = min(max(lo, S64_MIN), S64_MAX)
+    hi = min(max(hi, lo), S64_MAX)
+    return Scalar.signed_range(lo, hi)
+
+
+def _end_distance(p: Pointer) -> int:
+    """A lower bound of ``data_end - p``: what the range proves (``base + range <= end``),
+    or else what ``data <= end`` does."""
+    lo = -p.off.smax
+    if p.id == 0 or p.range > 0:
+        lo = max(lo, p.range - p.fixed)
+    return lo
 
 
 class Machine:
@@ -183,9 +196,9 @@ class Machine:
     def pointer_diff(self, a: Pointer, b: Pointer) -> Scalar:
         packet = (PtrKind.PACKET, PtrKind.PACKET_END)
         if a.kind is PtrKind.PACKET_END and b.kind is PtrKind.PACKET:
-            return _srange(b.range - b.fixed, MAX_PACKET - b.off.smin)
+            return _srange(_end_distance(b), MAX_PACKET - b.off.smin)
         if a.kind is PtrKind.PACKET and b.kind is PtrKind.PACKET_END:
-            return _srange(a.off.smin - MAX_PACKET, a.fixed - a.range)
+            return _srange(a.off.smin - MAX_PACKET, -_end_distance(a))
         same = a.kind is b.kind and a.kind in (PtrKind.PACKET, PtrKind.CTX, PtrKind.FLOW,
                                                PtrKind.PFLOW, PtrKind.PACKET_META)  # fmt: skip
         if a.kind is PtrKind.STACK and b.kind is PtrKind.STACK and a.frame == b.frame:
