@@ -26,19 +26,20 @@ def _alu(op: int, dst: int, src: int | None = None, imm: int = 0, wide: bool = T
 
 def packet_program(rng: random.Random, steps: int = 14, chamelio: bool = False) -> list[Insn]:
     """r2 = data, r3 = data_end; r4..r6 packet pointers, r7..r9 numbers. ``chamelio``: the
-    context of chamelio/rx (64-bit pointer fields), and calls of ``rx_deliver(ctx, p, n)``
-    (the context kept in r1)."""
+    context of chamelio/rx (64-bit pointer fields), pointers in r6, r7 and numbers in r8, r9
+    (kept across calls), and calls of ``rx_deliver(ctx, p, n)``."""
     size = isa.BPF_DW if chamelio else isa.BPF_W
+    pointers, numbers = ((6, 7), (8, 9)) if chamelio else (POINTERS, NUMBERS)
     out: list[Insn | tuple[int, int, int | None, int, int]] = [
         Insn(isa.BPF_LDX | isa.BPF_MEM | size, 2, 1, 0),
         Insn(isa.BPF_LDX | isa.BPF_MEM | size, 3, 1, 8 if chamelio else 4),
     ]
-    for r in POINTERS:
+    for r in pointers:
         out.append(_alu(isa.BPF_MOV, r, 2))
-    for r in NUMBERS:
+    for r in numbers:
         out.append(_alu(isa.BPF_MOV, r, imm=rng.randint(0, 40)))
     for _ in range(steps):
-        p, n = rng.choice(POINTERS), rng.choice(NUMBERS)
+        p, n = rng.choice(pointers), rng.choice(numbers)
         k = rng.random()
         if k < 0.15:
             out.append(_alu(isa.BPF_ADD, p, imm=rng.randint(-4, 40)))
@@ -48,7 +49,7 @@ def packet_program(rng: random.Random, steps: int = 14, chamelio: bool = False) 
             out.append(_alu(isa.BPF_MOV, n, 3))
             out.append(_alu(isa.BPF_SUB, n, p))
         elif k < 0.45:
-            other = rng.choice(NUMBERS)
+            other = rng.choice(numbers)
             form = rng.random()
             if form < 0.4:
                 out.append(_alu(isa.BPF_MOV, other, n))
@@ -60,16 +61,19 @@ def packet_program(rng: random.Random, steps: int = 14, chamelio: bool = False) 
         elif k < 0.55:
             out.append(_alu(isa.BPF_AND, n, imm=rng.choice((7, 15, 31, 63))))
         elif chamelio and k < 0.6:
-            # rx_deliver(ctx, p, n) clobbers r1..r5: keep the pointers and numbers safe
+            # rx_deliver(ctx, p, n) or (ctx, p, data_end - p), often after p <= data_end
+            if rng.random() < 0.6:
+                out.append((isa.BPF_JGT, p, 3, 0, 8))
+            length = _alu(isa.BPF_MOV, 3, n) if rng.random() < 0.3 else _alu(isa.BPF_SUB, 3, p)
             out.extend([Insn(isa.BPF_STX | isa.BPF_MEM | isa.BPF_DW, 10, 1, -8),
-                        _alu(isa.BPF_MOV, 2, p), _alu(isa.BPF_MOV, 3, n),
+                        _alu(isa.BPF_MOV, 2, p), length,
                         Insn(isa.BPF_JMP | isa.BPF_CALL, imm=1001),
                         Insn(isa.BPF_LDX | isa.BPF_MEM | isa.BPF_DW, 1, 10, -8),
                         Insn(isa.BPF_LDX | isa.BPF_MEM | isa.BPF_DW, 2, 1, 0),
                         Insn(isa.BPF_LDX | isa.BPF_MEM | isa.BPF_DW, 3, 1, 8)])  # fmt: skip
         elif k < 0.75:
             size = rng.choice(_SIZES)
-            dst = rng.choice(NUMBERS)
+            dst = rng.choice(numbers)
             out.append(Insn(isa.BPF_LDX | isa.BPF_MEM | size, dst, p, rng.randint(-2, 24)))
         else:
             op = rng.choice(_JUMPS)
@@ -86,10 +90,10 @@ def packet_program(rng: random.Random, steps: int = 14, chamelio: bool = False) 
         if isinstance(item, Insn):
             insns.append(item)
             continue
-        op, a, b, imm, skip = item
-        skip = min(skip, len(out) - pc - 3)  # never past the final mov/exit
-        if b is None:
-            insns.append(Insn(isa.BPF_JMP | op | isa.BPF_K, a, off=skip, imm=imm))
+        op, left, right, imm, distance = item
+        distance = min(distance, len(out) - pc - 3)  # never past the final mov/exit
+        if right is None:
+            insns.append(Insn(isa.BPF_JMP | op | isa.BPF_K, left, off=distance, imm=imm))
         else:
-            insns.append(Insn(isa.BPF_JMP | op | isa.BPF_X, a, b, off=skip))
+            insns.append(Insn(isa.BPF_JMP | op | isa.BPF_X, left, right, off=distance))
     return insns

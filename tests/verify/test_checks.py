@@ -404,3 +404,75 @@ def test_return_range() -> None:
     rejects("mov %r0, -1\nexit", "outside", "xdp")
     accepts("lddw %r0, 0x100000002\nexit", "xdp")  # the kernel hooks return an int
     rejects("lddw %r0, 0x100000002\nexit", "outside 0..3", "chamelio/tx")
+
+
+# ----------------------------------------------------------------------- packet fuzzing
+@pytest.mark.parametrize("profile", ["xdp", "chamelio/rx"])
+def test_random_packet_programs_are_sound(profile: str) -> None:
+    """Programs full of packet arithmetic, lengths, copies and comparisons (mostly unsafe):
+    every one the verifier accepts runs on packets of 0..80 bytes without a trap."""
+    import random
+
+    from chamelio.ebpf.interp import Interpreter
+    from chamelio.verify import verify
+
+    from .packet_fuzz import packet_program
+
+    rng = random.Random(profile)
+    accepted = 0
+    for _ in range(1000):
+        insns = packet_program(rng, rng.randint(6, 24), chamelio=profile != "xdp")
+        report = verify(insns, profile, budget=50_000)
+        if not report.accepted:
+            continue
+        accepted += 1
+        interp = Interpreter(insns, hook=profile)
+        for length in range(0, 80, 3):
+            result = interp.run_packet(rng.randbytes(length))
+            assert report.cost is not None and result.insns <= report.cost
+    print(f"{profile}: {accepted} of 1000 accepted, all ran safely")
+    assert accepted >= 50
+
+
+# ------------------------------------------------------------------- rarer instructions
+def test_packet_metadata() -> None:
+    meta = """
+        ldxw %r2, [%r1+8]
+        ldxw %r3, [%r1]
+        mov %r4, %r2
+        add %r4, 4
+        jgt %r4, %r3, +1
+        ldxw %r0, [%r2]
+        mov %r0, 2
+        exit
+    """
+    accepts(meta)
+    rejects(meta.replace("ldxw %r0, [%r2]", "ldxw %r0, [%r2+1]"), "metadata access")
+    rejects("ldxw %r2, [%r1+8]\nldxb %r0, [%r2]\nmov %r0, 2\nexit", "metadata access")
+
+
+def test_atomics() -> None:
+    accepts("stdw [%r10-8], 1\nmov %r1, 2\nlock add [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit",
+            "socket_filter")
+    r = accepts("stdw [%r10-8], 1\nmov %r1, 2\nlock fetch add [%r10-8], %r1\nmov %r0, %r1\nexit")
+    assert r.cost == 5  # r1 fetched the old value 1: a valid verdict
+    rejects("mov %r1, 2\nlock add [%r10-8], %r1\nmov %r0, 0\nexit", "uninitialised stack")
+    rejects("stdw [%r10-8], 1\nlock add [%r10-8], %r10\nmov %r0, 0\nexit", "pointer operand")
+    rejects(XDP_PROLOGUE + check(8) + "mov %r1, 1\nlock add [%r2], %r1\n" + RET + TAIL,
+            "atomic operation on a pkt pointer")
+    rejects("stdw [%r10-8], 1\nmov %r1, 5\nmov %r0, %r10\nlock cmpxchg [%r10-8], %r1\nexit",
+            "cmpxchg on r0, which holds a pointer")
+    accepts(LOOKUP + "jeq %r0, 0, +2\nmov %r1, 1\nlock xor32 [%r0+4], %r1\n" + RET, maps=[ARRAY_8])
+
+
+def test_unsupported_calls_and_references() -> None:
+    rejects("mov %r1, 0\ncall %r1\nmov %r0, 0\nexit", "indirect call")
+    rejects("call kfunc 12\nmov %r0, 0\nexit", "kernel function call")
+    rejects("lddw %r1, btf_id(3)\nmov %r0, 0\nexit", "pseudo source 3")
+    rejects("lddw %r1, map_fd(0)\nmov %r2, %r10\nadd %r2, -8\nstdw [%r10-8], 0\ncall 1\n"
+            "mov %r0, 0\nexit", "not supported", maps=[(12, 4, 8, 4)])  # a map of type 12
+
+
+def test_jump32_on_numbers() -> None:
+    accepts("call 7\njgt32 %r0, 3, +1\nexit\nmov %r0, 0\nexit")
+    rejects("call 7\njgt32 %r0, 5, +1\nexit\nmov %r0, 0\nexit", "outside 0..4")

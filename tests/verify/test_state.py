@@ -26,8 +26,10 @@ def test_spill_and_fill_of_a_pointer() -> None:
     assert f.read(-8, 8) == p
     with pytest.raises(StackError, match="spilled pointer"):
         f.read(-8, 4)
-    with pytest.raises(StackError, match="pointer stored with 4 bytes"):
+    with pytest.raises(StackError, match="pointer stored at fp-16, 4 of its bytes"):
         f.write(-16, 4, p)
+    with pytest.raises(StackError, match="not in one aligned 8-byte slot"):
+        f.write(-20, 8, p)
 
 
 def test_partial_overwrite_of_a_spilled_pointer_invalidates_its_other_bytes() -> None:

@@ -35,6 +35,9 @@ def _relation(op: int, taken: bool, swapped: bool) -> str:
 
 
 def set_range(state: State, kind: PtrKind, pid: int, new: int) -> None:
+    """Every pointer of ``kind`` with variable base ``pid`` learns ``base + new <= end``."""
+    if new < 0:
+        return
     def grow(p: Pointer) -> Value:
         if p.kind is kind and p.id == pid and p.range < new:
             return p.moved(p.off, p.fixed, range=new)
@@ -57,7 +60,7 @@ def _null_check(state: State, pid: int, null: bool) -> None:
 def _feasible_end(p: Pointer, rel: str) -> bool:
     """Whether ``p REL data_end`` may hold, given what the range proves (``data`` itself is
     never past the end; a variable base only once a range was learned for it)."""
-    known = p.id == 0 or p.range > 0
+    known = p.range >= 0
     le = known and p.fixed <= p.range  # p <= end is known
     lt = known and p.fixed + 1 <= p.range  # p < end is known
     if rel == GT:

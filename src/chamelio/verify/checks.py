@@ -93,10 +93,10 @@ def _check_packet(p: Pointer, off: int, size: int) -> None:
     if p.off.smin + off < 0 or p.off.smin < -MAX_VAR_OFF or p.off.umax > MAX_VAR_OFF:
         raise Unsafe(f"packet access of {_span(p, off, size)} may be before the packet start",
                      "offsets into the packet must be provably non-negative")
-    if p.fixed + off + size > p.range or (p.id and p.range <= 0):
+    if p.range < 0 or p.fixed + off + size > p.range:
         base = "data" if p.id == 0 else "the variable offset"
         raise Unsafe(
-            f"packet access of {_span(p, off, size)} is beyond the {p.range} byte(s) "
+            f"packet access of {_span(p, off, size)} is beyond the {max(p.range, 0)} byte(s) "
             f"proven to exist from {base}",
             f"check `ptr + {p.fixed + off + size} > data_end` before this access")
 

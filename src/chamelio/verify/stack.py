@@ -106,7 +106,8 @@ class Frame:
             self.stack[i] = value
             return
         if isinstance(value, Pointer):
-            raise StackError(f"a pointer stored with {size} bytes at fp{addr:+d} (spill all 8, aligned)")
+            what = f"{size} of its bytes" if size < 8 else "not in one aligned 8-byte slot"
+            raise StackError(f"a pointer stored at fp{addr:+d}, {what}")
         data = scalar_bytes(value)
         a = addr
         while a < addr + size:

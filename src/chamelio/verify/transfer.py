@@ -23,6 +23,7 @@ from chamelio.verify.values import (
     NOT_INIT,
     U32,
     U64,
+    UNKNOWN_RANGE,
     NotInit,
     Pointer,
     PtrKind,
@@ -51,7 +52,7 @@ def _end_distance(p: Pointer) -> int:
     """A lower bound of ``data_end - p``: what the range proves (``base + range <= end``),
     or else what ``data <= end`` does."""
     lo = -p.off.smax
-    if p.id == 0 or p.range > 0:
+    if p.range >= 0:
         lo = max(lo, p.range - p.fixed)
     return lo
 
@@ -190,7 +191,7 @@ class Machine:
         if p.kind is PtrKind.PACKET_META:
             raise Unsafe("variable offset into the packet metadata", "use constant offsets")
         if p.kind is PtrKind.PACKET:
-            return p.moved(off, 0, id=self.env.new_id(), range=0)
+            return p.moved(off, 0, id=self.env.new_id(), range=UNKNOWN_RANGE)
         return p.moved(off, 0)
 
     def pointer_diff(self, a: Pointer, b: Pointer) -> Scalar:
@@ -249,10 +250,9 @@ class Machine:
         old = checks.load(self.env, state, p, insn.off, size, False)
         if not isinstance(old, Scalar):
             raise Unsafe("atomic operation on a spilled pointer", "atomics operate on numbers")
-        if op == isa.BPF_CMPXCHG:
-            r0 = self.scalar(state, 0, "cmpxchg compares r0 and")
+        if op == isa.BPF_CMPXCHG:  # memory keeps old or takes value: r0 must be a number
+            self.scalar(state, 0, "cmpxchg")
             new = old.join(value if is64 else value.cast(4))
-            del r0
         elif op == isa.BPF_XCHG:
             new = value if is64 else value.cast(4)
         else:
@@ -323,6 +323,10 @@ class Machine:
                 r = refine(op, dst, src, is64, taken)
                 if r is not None:
                     sides.append((taken, r))
+            if not sides:
+                # The operands admit no value, which the domain failed to notice earlier: stay
+                # sound by following both sides with the operands unrefined.
+                sides = [(False, (dst, src)), (True, (dst, src))]
             if len(sides) == 1:
                 taken, (nd, ns) = sides[0]
                 self._narrow(state, insn, nd, ns)
@@ -355,8 +359,8 @@ class Machine:
             link = state.links[r]
             if link is not None and link[1] == IDENTITY and link[0] in state.dist:
                 pid, fixed = state.dist[link[0]]
-                if value.smin > 0:  # data_end - (base + fixed) >= smin
-                    set_range(state, PtrKind.PACKET, pid, fixed + value.smin)
+                # data_end - (base + fixed) >= smin
+                set_range(state, PtrKind.PACKET, pid, fixed + value.smin)
 
     def call(self, pc: int, insn: Insn, state: State) -> int:
         if insn.source == isa.BPF_X:

@@ -4,7 +4,8 @@ A :class:`Pointer` is a region kind plus an offset (a :class:`Scalar`, so offset
 within bounds). Packet pointers also carry the kernel's packet bookkeeping: ``id`` names
 the variable part added to ``data`` (0: none, the offset is a constant), ``fixed`` is the
 constant added after it, and ``range`` the bytes proven to exist from ``data + variable
-part`` (learned from ``ptr + N > data_end`` checks); an access through the pointer at
+part`` (learned from ``ptr + N > data_end`` checks; :data:`UNKNOWN_RANGE` for a variable
+base never compared, which may lie past the end); an access through the pointer at
 ``fixed + off + size <= range`` is in bounds. Maybe-null pointers (a map lookup, the flow
 state) carry an ``id`` shared by all their copies so that one null check refines every copy.
 """
@@ -65,6 +66,7 @@ class NotInit:
 
 
 NOT_INIT = NotInit()
+UNKNOWN_RANGE = -1  # a variable packet base not yet compared with data_end
 ZERO = Scalar.const(0)
 
 
@@ -74,7 +76,7 @@ class Pointer:
     off: Scalar  # bytes from the region's start (stack: from the frame's top, negative)
     id: int = 0  # packet: the variable base (0: data); maybe-null: the null-check id
     fixed: int = 0  # packet: constant offset from the variable base (id 0: == off)
-    range: int = 0  # packet: bytes proven readable from the variable base
+    range: int = 0  # packet: bytes proven from the base (UNKNOWN_RANGE: not even 0)
     map_index: int = -1  # map value / map reference: the map
     frame: int = 0  # stack: the call depth of the frame
     nullable: bool = False
@@ -151,7 +153,7 @@ def format_value(v: Value) -> str:
         if v.id:
             details.append(f"id={v.id}")
             details.append(f"fixed={v.fixed}")
-        details.append(f"r={v.range}")
+        details.append(f"r={v.range}" if v.range >= 0 else "r=?")
     elif v.nullable and v.id:
         details.append(f"id={v.id}")
     off = v.off
