@@ -17,6 +17,7 @@ def test_demo_agrees_on_every_packet(capsys: pytest.CaptureFixture[str]) -> None
     assert demo.main([]) == 0
     out = capsys.readouterr().out
     assert "all executions agree." in out
+    assert "worst-case cost" in out
     assert out.count(" yes") == len(demo.demo_packets())
 
 

@@ -1,6 +1,7 @@
 """``make demo``: the compiler at work, judged by the Linux kernel.
 
-Compiles an example handler written in ``chamelio.lang`` to an eBPF object, loads it into the
+Compiles an example handler written in ``chamelio.lang`` to an eBPF object, verifies it (safety
+and worst-case cost), loads it into the
 kernel with ``bpf(2)``, runs it on a handful of packets with ``BPF_PROG_TEST_RUN``, and prints
 the kernel's verdicts next to those of the plain-Python run of the same source and of
 Chamelio's reference interpreter. Exits 0 when all three agree on every packet and map.
@@ -142,6 +143,14 @@ def run(example: Path, entry: str | None) -> int:
     prog = obj.program(handler.__name__)
     print(f"   {len(obj_bytes)} bytes of ELF: {len(prog.insns)} instruction slots in section "
           f"{prog.section!r}, maps: {', '.join(m.name for m in obj.maps) or 'none'}")
+    from chamelio.verify import verify_object
+
+    report = verify_object(obj_bytes, program=prog.name, profile="xdp")
+    if report.accepted:
+        print(f"   Chamelio's verifier: safe, worst-case cost {report.cost} per packet "
+              f"(budget {report.budget})")
+    else:
+        print("   Chamelio's verifier rejects it:\n" + report.format())
 
     packets = demo_packets()
     py = []
