@@ -1,8 +1,7 @@
 """``make demo``: the compiler at work, judged by the Linux kernel.
 
 Compiles an example handler written in ``chamelio.lang`` to an eBPF object, verifies it (safety
-and worst-case cost), loads it into the
-kernel with ``bpf(2)``, runs it on a handful of packets with ``BPF_PROG_TEST_RUN``, and prints
+and worst-case cost), loads it into the kernel with ``bpf(2)``, runs it on a handful of packets with ``BPF_PROG_TEST_RUN``, and prints
 the kernel's verdicts next to those of the plain-Python run of the same source and of
 Chamelio's reference interpreter. Exits 0 when all three agree on every packet and map.
 
