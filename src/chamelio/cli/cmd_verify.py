@@ -88,7 +88,13 @@ def run(args: argparse.Namespace) -> int:
         print(item.report.format().rstrip("\n"))
     if any(item.report is not None and not item.report.accepted for item in checked):
         return 1
-    return 2 if any(item.report is None for item in checked) else 0
+    skipped = sum(item.report is None for item in checked)
+    if skipped:
+        raise ChamelioError(
+            f"{skipped} of {len(checked)} program(s) in {args.file} could not be verified: "
+            "their sections name no hook",
+            hint="choose one with --section and give its --profile")
+    return 0
 
 
 def _profile(name: str | None) -> Hook | None:
