@@ -75,24 +75,11 @@ def _why_not_modelled(obj: ObjectFile, prog: Program) -> str | None:
 
 
 def _kernel_run(obj: ObjectFile, prog: Program, packet: bytes) -> tuple[int, bytes]:
-    from chamelio.ebpf.kernel import KernelMap, load_program, patch_map_fds
+    from chamelio.ebpf.kernel.objects import KernelObject
 
-    kernel_maps: list[KernelMap] = []
-    try:
-        fds = {}
-        for index, d in enumerate(obj.maps):
-            name = "".join(c if c.isalnum() or c in "_." else "_" for c in d.name)[:15]
-            kmap = KernelMap.create(d.type, d.key_size, d.value_size, d.max_entries, d.flags, name)
-            kernel_maps.append(kmap)
-            if d.initial is not None:
-                kmap.update(bytes(4), d.initial)
-            fds[index] = kmap.fd
-        with load_program(patch_map_fds(prog.code, fds), prog.prog_type or 0, log_level=0) as lp:
-            result = lp.test_run(packet)
-        return result.retval, result.data_out
-    finally:
-        for kmap in kernel_maps:
-            kmap.close()
+    with KernelObject(obj, prog.name, prog.prog_type or 0, log_level=0) as kobj:
+        result = kobj.run(packet)
+    return result.retval, result.data_out
 
 
 @pytest.fixture

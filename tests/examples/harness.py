@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from chamelio.ebpf.elf import load_object
-from chamelio.ebpf.kernel import KernelMap, LoadedProgram, load_program, patch_map_fds
-from chamelio.ebpf.kernel.constants import ARRAY_MAP_TYPES
+from chamelio.ebpf.kernel import KernelMap, LoadedProgram
+from chamelio.ebpf.kernel.objects import KernelObject, kernel_map_name
 from chamelio.lang import XdpCtx
 from chamelio.lang.runtime.maps import ArrayMap, _Map
 
@@ -84,26 +84,11 @@ class KernelHandler:
     object's map definitions, the program's map references patched to their fds."""
 
     def __init__(self, obj: bytes, entry: str | None = None) -> None:
-        parsed = load_object(obj)
-        prog = parsed.program(entry) if entry else parsed.programs[0]
-        self.program_name = prog.name
-        self.maps: dict[str, KernelMap] = {}
-        self._array: dict[str, bool] = {}
-        fds: dict[int, int] = {}
-        try:
-            for i, m in enumerate(parsed.maps):
-                km = KernelMap.create(m.type, m.key_size, m.value_size, m.max_entries,
-                                      name=_kernel_name(m.name))
-                self.maps[m.name] = km
-                self._array[m.name] = m.type in ARRAY_MAP_TYPES
-                fds[i] = km.fd
-                if m.initial is not None:
-                    km.update(b"\0\0\0\0", m.initial)
-            code = patch_map_fds(prog.code, fds)
-            self.prog: LoadedProgram = load_program(code, "xdp", name=_kernel_name(prog.name))
-        except BaseException:
-            self.close()
-            raise
+        self.kobj = KernelObject(load_object(obj), entry, prog_type="xdp")
+        assert self.kobj.program is not None
+        self.program_name = self.kobj.program.name
+        self.maps: dict[str, KernelMap] = self.kobj.maps
+        self.prog: LoadedProgram = self.kobj.prog
 
     def seed(self, module: types.ModuleType) -> None:
         """Copy the (non-zero) contents of the module's maps into the kernel's maps."""
@@ -115,7 +100,7 @@ class KernelHandler:
     def reset(self) -> None:
         """Empty every hash map, zero every array map."""
         for name, km in self.maps.items():
-            if self._array[name]:
+            if self.kobj.is_array[name]:
                 for k, v in list(km.items()):
                     if any(v):
                         km.update(k, bytes(len(v)))
@@ -131,14 +116,10 @@ class KernelHandler:
         return out
 
     def dump(self) -> MapDump:
-        return {name: _nonzero(dict(km.items()), self._array[name])
-                for name, km in self.maps.items()}
+        return self.kobj.dump()
 
     def close(self) -> None:
-        if hasattr(self, "prog"):
-            self.prog.close()
-        for km in self.maps.values():
-            km.close()
+        self.kobj.close()
 
     def __enter__(self) -> KernelHandler:
         return self
@@ -147,8 +128,6 @@ class KernelHandler:
         self.close()
 
 
-def _kernel_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.]", "_", name)[:15]
 
 
 # ---- libbpf, through bpftool ----------------------------------------------------------------
@@ -196,7 +175,7 @@ class PinnedProgram:
 
     def seed(self, module: types.ModuleType) -> None:
         for name, m in module_maps(module).items():
-            map_id = self.map_ids.get(_kernel_name(name))
+            map_id = self.map_ids.get(kernel_map_name(name))
             if map_id is None:
                 continue
             for k, v in _nonzero(m.raw_items(), isinstance(m, ArrayMap)).items():

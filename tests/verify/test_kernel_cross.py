@@ -60,34 +60,16 @@ _CTX_ACCESS = re.compile(r"invalid bpf_context access off=(-?\d+) size=(\d+)")
 def kernel_verdict(insns: Sequence[Insn], maps: Sequence[MapDef]) -> tuple[bool, str]:
     """``(accepted, log)`` of the kernel verifier for ``insns`` as an XDP program, with
     real maps created for ``maps`` (a refusal before verification counts as a rejection)."""
-    from chamelio.ebpf.kernel import (
-        KernelError,
-        KernelMap,
-        VerifierRejected,
-        load_program,
-        patch_map_fds,
-    )
+    from chamelio.ebpf.kernel import KernelError, VerifierRejected
+    from chamelio.ebpf.kernel.objects import KernelObject
 
-    created: list[KernelMap] = []
     try:
-        fds: dict[int, int] = {}
-        for index, m in enumerate(maps):
-            km = KernelMap.create(m.type, m.key_size, m.value_size, m.max_entries,
-                                  name=f"m{index}")  # fmt: skip
-            created.append(km)
-            fds[index] = km.fd
-            if m.initial is not None and any(m.initial):
-                km.update(b"\0\0\0\0", m.initial)
-        code = patch_map_fds(isa.encode(list(insns)), fds)
-        with load_program(code, "xdp", log_level=0):
+        with KernelObject.from_code(isa.encode(list(insns)), maps, "xdp", log_level=0):
             return True, ""
     except VerifierRejected as exc:
         return False, exc.log or exc.message
     except KernelError as exc:
         return False, f"refused before verification: {exc.message}"
-    finally:
-        for km in created:
-            km.close()
 
 
 def kernel_limit(log: str) -> bool:

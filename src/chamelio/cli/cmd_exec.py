@@ -235,23 +235,8 @@ def _kernel_mem(loaded: _Loaded, mem: bytes) -> _Outcome:
 
 
 def _kernel_run(loaded: _Loaded, insns: list[Insn], prog_type: int, packet: bytes) -> tuple[int, bytes]:
-    from chamelio.ebpf.kernel import KernelMap, load_program, patch_map_fds
+    from chamelio.ebpf.kernel.objects import KernelObject
 
-    kernel_maps: list[KernelMap] = []
-    try:
-        fds: dict[int, int] = {}
-        for index, definition in enumerate(loaded.maps):
-            name = re.sub(r"[^A-Za-z0-9_.]", "_", definition.name)[:15]
-            kmap = KernelMap.create(definition.type, definition.key_size, definition.value_size,
-                                    definition.max_entries, definition.flags, name)  # fmt: skip
-            kernel_maps.append(kmap)
-            if definition.initial is not None:
-                kmap.update(bytes(4), definition.initial.ljust(definition.value_size, b"\0"))
-            fds[index] = kmap.fd
-        code = patch_map_fds(isa.encode(insns), fds) if fds else isa.encode(insns)
-        with load_program(code, prog_type, log_level=0) as prog:
-            result = prog.test_run(packet)
-        return result.retval, result.data_out
-    finally:
-        for kmap in kernel_maps:
-            kmap.close()
+    with KernelObject.from_code(isa.encode(insns), loaded.maps, prog_type, log_level=0) as kobj:
+        result = kobj.run(packet)
+    return result.retval, result.data_out
