@@ -89,18 +89,14 @@ def load_module(path: Path) -> types.ModuleType:
 
 
 def find_entry(module: types.ModuleType, name: str | None) -> Callable[..., int]:
+    """The module's XDP handler: the one named, else its only function taking an ``XdpCtx``."""
     from chamelio.lang import XdpCtx
+    from chamelio.lang.compiler.api import entry_function, handler_candidates
 
     if name is not None:
-        fn = getattr(module, name, None)
-        if not callable(fn):
-            raise ChamelioError(f"{module.__file__} has no function {name!r}")
-        return fn
-    candidates = [
-        obj for obj in vars(module).values()
-        if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__
-        and next(iter(obj.__annotations__.values()), None) is XdpCtx
-    ]
+        return entry_function(module, name)
+    candidates = [fn for fn in handler_candidates(module)
+                  if next(iter(fn.__annotations__.values()), None) is XdpCtx]
     if len(candidates) != 1:
         names = ", ".join(c.__name__ for c in candidates) or "none"
         raise ChamelioError(f"cannot tell the XDP handler of {module.__file__} (candidates: {names})",
