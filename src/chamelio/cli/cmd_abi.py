@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 0
-    from chamelio.cli.cmd_compile import write_output
+    from chamelio.cli.files import write_output
 
     write_output(args.output, text.encode())
     print(f"wrote {args.output} ({len(text.splitlines())} lines)", file=sys.stderr)

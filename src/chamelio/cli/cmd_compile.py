@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import sys
 import types
 from pathlib import Path
 from typing import Any
 
+from chamelio.cli.files import refuse_input_as_output, write_output
 from chamelio.errors import ChamelioError
 
 
@@ -83,32 +83,6 @@ def import_file(path: str) -> types.ModuleType:
     return module
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and a.samefile(b)
-    except OSError:
-        return False
-
-
-def write_output(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a failure leaves an existing file as it was (a
-    temporary file renamed over it); devices and pipes are written directly."""
-    try:
-        if path.exists() and not path.is_file():
-            with open(path, "wb") as fh:
-                fh.write(data)
-            return
-        tmp = path.with_name(f".{path.name}.chamelio-tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-    except OSError as exc:
-        raise ChamelioError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     from chamelio.lang.compiler import compile_bpf, emit_asm, emit_llvm
 
@@ -118,9 +92,8 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.file)
     out = Path(args.output) if args.output else (
         Path(source.with_suffix(".o").name) if args.emit == "obj" else None)
-    if out is not None and (_same_file(out, source) or out.resolve() == source.resolve()):
-        raise ChamelioError(f"the output {out} is the input file",
-                            "choose another name with -o")
+    if out is not None:
+        refuse_input_as_output(out, source)
     module = import_file(args.file)
     debug = True if args.debug else None
     if args.emit == "obj":
