@@ -33,6 +33,7 @@ from typing import Any
 from chamelio.abi import HOOKS, Hook, hook_for_section
 from chamelio.abi import hook as find_hook
 from chamelio.abi.hooks import ALIASES
+from chamelio.cli.files import decode_text, read_input
 from chamelio.errors import ChamelioError
 
 ASM_SUFFIXES = (".s", ".asm")
@@ -115,10 +116,7 @@ def check_file(path: Path, *, section: str | None = None, profile: Hook | None =
                budget: int | None = None, entry: str | None = None,
                single: bool = False) -> list[Checked]:
     """Verify the program(s) in ``path``; ``single``: exactly one (or a bad-input error)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ChamelioError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_input(path)
     if entry is not None and path.suffix.lower() not in LANG_SUFFIXES:
         raise ChamelioError("--entry applies to .py handlers only")
     if data[:4] == b"\x7fELF":
@@ -133,12 +131,7 @@ def check_file(path: Path, *, section: str | None = None, profile: Hook | None =
     if section is not None:
         raise ChamelioError("--section applies to ELF objects and .py handlers only")
     if path.suffix.lower() in ASM_SUFFIXES or (b"\0" not in data and _is_text(data)):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ChamelioError(f"{path}: not UTF-8 text (byte {exc.start})",
-                                hint="assembly is text; objects start with the ELF magic") from None
-        return [_check_asm(text, path, profile, budget)]
+        return [_check_asm(decode_text(data, str(path)), path, profile, budget)]
     raise ChamelioError(f"{path}: not an ELF object, a .py handler or assembly",
                         hint="verify takes clang/chamelio compile output (.o), .py or .s files")
 
